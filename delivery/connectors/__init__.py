@@ -1,0 +1,29 @@
+"""The explicit registry of destination types: ``integration_type`` → connector class.
+
+Adding a SIEM = one module in this package + one line here. Nothing else switches on type.
+"""
+
+from __future__ import annotations
+
+from delivery.connectors.base import Connector
+from delivery.connectors.splunk import SplunkConnector
+from delivery.connectors.webhook import WebhookConnector
+
+CONNECTORS: dict[str, type[Connector]] = {
+    c.type: c
+    for c in (
+        SplunkConnector,
+        WebhookConnector,
+    )
+}
+
+
+class UnknownIntegrationType(KeyError):
+    pass
+
+
+def get_connector(integration_type: str) -> type[Connector]:
+    try:
+        return CONNECTORS[integration_type]
+    except KeyError:
+        raise UnknownIntegrationType(integration_type) from None

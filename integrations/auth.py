@@ -1,0 +1,1 @@
+"""API key authentication (placeholder module, completed with the REST API)."""

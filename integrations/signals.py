@@ -1,0 +1,1 @@
+"""Signal receivers of the configuration side (filled in by the audit/login work)."""

@@ -1,0 +1,6 @@
+"""siemhub: forwards every security event of a platform to its SIEM."""
+
+from siemhub.celery import app as celery_app
+
+__all__ = ("celery_app",)
+__version__ = "0.1.0"
