@@ -6,6 +6,7 @@ Adding a SIEM = one module in this package + one line here. Nothing else switche
 from __future__ import annotations
 
 from delivery.connectors.base import Connector
+from delivery.connectors.elastic import ElasticConnector
 from delivery.connectors.splunk import SplunkConnector
 from delivery.connectors.webhook import WebhookConnector
 
@@ -13,6 +14,7 @@ CONNECTORS: dict[str, type[Connector]] = {
     c.type: c
     for c in (
         SplunkConnector,
+        ElasticConnector,
         WebhookConnector,
     )
 }
