@@ -73,7 +73,8 @@ def scrub_data(value: Any, secrets: Iterable[Any] = ()) -> Any:
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
-            if isinstance(key, str) and SENSITIVE_KEY.search(key) and item not in (None, "", False, True):
+            if (isinstance(key, str) and SENSITIVE_KEY.search(key) and item not in (None, "", False, True)
+                    and not isinstance(item, (Mapping, list))):
                 out[key] = REDACTED
             else:
                 out[key] = scrub_data(item, secret_list)

@@ -1,4 +1,11 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-urlpatterns = [path("admin/", admin.site.urls)]
+from integrations import ops_views
+
+urlpatterns = [
+    path("v1/", include("integrations.api_urls")),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+]
