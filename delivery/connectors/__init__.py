@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from delivery.connectors.base import Connector
 from delivery.connectors.elastic import ElasticConnector
+from delivery.connectors.sentinel import SentinelConnector
 from delivery.connectors.splunk import SplunkConnector
 from delivery.connectors.webhook import WebhookConnector
 
@@ -15,6 +16,7 @@ CONNECTORS: dict[str, type[Connector]] = {
     for c in (
         SplunkConnector,
         ElasticConnector,
+        SentinelConnector,
         WebhookConnector,
     )
 }
