@@ -8,6 +8,7 @@ from __future__ import annotations
 from delivery.connectors.base import Connector
 from delivery.connectors.elastic import ElasticConnector
 from delivery.connectors.sentinel import SentinelConnector
+from delivery.connectors.sentinel_legacy import SentinelLegacyConnector
 from delivery.connectors.splunk import SplunkConnector
 from delivery.connectors.webhook import WebhookConnector
 
@@ -17,6 +18,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         SplunkConnector,
         ElasticConnector,
         SentinelConnector,
+        SentinelLegacyConnector,
         WebhookConnector,
     )
 }
