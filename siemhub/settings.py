@@ -6,13 +6,18 @@ Production: ``DATABASE_URL=postgres://...`` and ``CELERY_BROKER_URL=redis://...`
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import environ
 
+from siemhub.keycheck import EncryptionKeyError, validate_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# SIEMHUB_ENV_FILE points elsewhere (or at /dev/null to read none); the environment always wins.
+environ.Env.read_env(os.environ.get("SIEMHUB_ENV_FILE", str(BASE_DIR / ".env")), overwrite=False)
 
 VAR_DIR = Path(env.str("SIEMHUB_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -31,6 +36,13 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # FIELD_ENCRYPTION_KEY: one Fernet key, or a comma-separated list for rotation (the first key
 # encrypts, every key decrypts). Checked at start-up by siemhub.startup.
 _keys = [k.strip() for k in env.list("FIELD_ENCRYPTION_KEY", default=[]) if k.strip()]
+try:
+    validate_keys(_keys)
+except EncryptionKeyError as _exc:
+    # Refuse to start: the encryption library would otherwise fail later with a traceback, or
+    # worse, silently hand back ciphertext as if it were the secret.
+    sys.stderr.write(f"siemhub: refusing to start: {_exc}\n")
+    raise SystemExit(78) from None
 FIELD_ENCRYPTION_KEY = _keys[0] if len(_keys) == 1 else tuple(_keys)
 
 INSTALLED_APPS = [

@@ -10,36 +10,19 @@ from __future__ import annotations
 
 import sys
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from siemhub.keycheck import EncryptionKeyError, validate_keys
+
 CANARY_PLAINTEXT = "siemhub-encryption-canary-v1"
-
-
-class EncryptionKeyError(RuntimeError):
-    """The configured FIELD_ENCRYPTION_KEY is missing, malformed or wrong for this database."""
 
 
 def configured_crypter() -> MultiFernet:
     raw = getattr(settings, "FIELD_ENCRYPTION_KEY", None)
     keys = [raw] if isinstance(raw, str) else list(raw or ())
-    keys = [k for k in keys if k]
-    if not keys:
-        raise EncryptionKeyError(
-            "FIELD_ENCRYPTION_KEY is not set. Generate one with: python -c \"from cryptography.fernet "
-            "import Fernet; print(Fernet.generate_key().decode())\" and put it in the environment or .env"
-        )
-    fernets = []
-    for index, key in enumerate(keys, start=1):
-        try:
-            fernets.append(Fernet(key.encode() if isinstance(key, str) else key))
-        except (ValueError, TypeError) as exc:
-            raise EncryptionKeyError(
-                f"FIELD_ENCRYPTION_KEY entry {index} is not a valid Fernet key "
-                "(32 url-safe base64-encoded bytes)"
-            ) from exc
-    return MultiFernet(fernets)
+    return MultiFernet(validate_keys(keys))
 
 
 def _table_exists(name: str) -> bool:
