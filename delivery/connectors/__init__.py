@@ -6,6 +6,7 @@ Adding a SIEM = one module in this package + one line here. Nothing else switche
 from __future__ import annotations
 
 from delivery.connectors.base import Connector
+from delivery.connectors.datadog import DatadogConnector
 from delivery.connectors.elastic import ElasticConnector
 from delivery.connectors.sentinel import SentinelConnector
 from delivery.connectors.sentinel_legacy import SentinelLegacyConnector
@@ -19,6 +20,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         ElasticConnector,
         SentinelConnector,
         SentinelLegacyConnector,
+        DatadogConnector,
         WebhookConnector,
     )
 }
