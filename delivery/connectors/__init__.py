@@ -11,6 +11,7 @@ from delivery.connectors.elastic import ElasticConnector
 from delivery.connectors.sentinel import SentinelConnector
 from delivery.connectors.sentinel_legacy import SentinelLegacyConnector
 from delivery.connectors.splunk import SplunkConnector
+from delivery.connectors.sumo import SumoConnector
 from delivery.connectors.webhook import WebhookConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
@@ -21,6 +22,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         SentinelConnector,
         SentinelLegacyConnector,
         DatadogConnector,
+        SumoConnector,
         WebhookConnector,
     )
 }

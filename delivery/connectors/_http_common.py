@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from delivery.connectors.base import SendResult
+from delivery.formats.jsonenc import dumps
 from siemhub.redaction import scrub
 
 DETAIL_LIMIT = 256  # SendResult.detail is shown as last_error: at most 256 characters
@@ -70,6 +71,20 @@ def safe_detail(text: str, secrets: Iterable[Any]) -> str:
     Vendors sometimes echo what they received (a header, a URL path): never trust an error body
     not to contain the credential we sent."""
     return scrub(text, [s for s in secrets if s])[:DETAIL_LIMIT]
+
+
+# Characters some line readers treat as line breaks, written raw by orjson inside strings.
+# In UTF-8 these byte sequences can only be those characters, and JSON structure is ASCII, so
+# replacing them with their \u escapes keeps the JSON identical in meaning.
+_LINE_BREAKERS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"), (b"\xc2\x85", b"\\u0085"))
+
+
+def json_line(value: Any) -> bytes:
+    """Compact JSON guaranteed to be one line for any line splitter (for NDJSON bodies)."""
+    raw = dumps(value)
+    for char, escaped in _LINE_BREAKERS:
+        raw = raw.replace(char, escaped)
+    return raw
 
 
 def header_safe(value: str) -> bool:
