@@ -13,6 +13,7 @@ from delivery.connectors.sentinel_legacy import SentinelLegacyConnector
 from delivery.connectors.splunk import SplunkConnector
 from delivery.connectors.sumo import SumoConnector
 from delivery.connectors.webhook import WebhookConnector
+from delivery.connectors.xsiam import XsiamConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     c.type: c
@@ -23,6 +24,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         SentinelLegacyConnector,
         DatadogConnector,
         SumoConnector,
+        XsiamConnector,
         WebhookConnector,
     )
 }

@@ -18,6 +18,7 @@ from tests.delivery.connectors.siem_support import (
     fake_ocsf,  # noqa: F401  (fixture)
     fake_to_ocsf,
     make_event,
+    real_ocsf_available,
     response,
     send_all,
 )
@@ -130,3 +131,15 @@ def test_round_trip_oversized_alone_413() -> None:
         results = send_all(connector(dd.url), events)
         assert [r.outcome for _, _, r in results] == [Outcome.OK, Outcome.DEAD]
         assert results[1][1].status_code == 413 and results[1][2].splittable
+
+
+@pytest.mark.skipif(not real_ocsf_available(), reason="delivery/formats/ocsf.py not written yet")
+def test_message_is_the_real_ocsf_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.delitem(sys.modules, "delivery.formats.ocsf")
+    from delivery.formats.ocsf import to_ocsf
+
+    [req] = connector().build_requests(EVENTS[:1])
+    item = json.loads(gzip.decompress(req.body))[0]
+    assert item["message"] == dumps_str(to_ocsf(EVENTS[0]))
