@@ -31,6 +31,7 @@ from django.utils import timezone
 from delivery.connectors import get_connector
 from delivery.connectors.base import Connector, OutboundRequest, Outcome, SendResult, TransportResponse
 from delivery.deadletter import dead_letters_record
+from delivery.outbox import deliveries_delete
 from delivery.formats.timefmt import iso_utc
 from delivery.locking import sender_ensure, sender_lock
 from delivery.models import Delivery, DeliveryAttempt, Sender
@@ -251,8 +252,7 @@ def _record(integration: Integration, sender: Sender, rows: list[tuple[int, int,
 
     failed = bool(run.retry)
     with transaction.atomic():
-        if done_rows:
-            Delivery.objects.filter(id__in=done_rows).delete()
+        deliveries_delete(done_rows)
         for error, ids in retry_rows.items():
             Delivery.objects.filter(id__in=ids).update(attempts=F("attempts") + 1, last_error=error)
         dead_letters_record(integration_id=str(integration.pk), connector=integration.integration_type,

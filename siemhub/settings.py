@@ -183,7 +183,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- siemhub ------------------------------------------------------------------------------
 SIEM_DEAD_LETTER_PATH = env.str("SIEM_DEAD_LETTER_PATH", default=str(VAR_DIR / "dead-letters.jsonl"))
 SIEMHUB_MAX_ATTEMPTS = env.int("SIEMHUB_MAX_ATTEMPTS", default=5)
-SIEMHUB_BATCH_MAX_EVENTS = env.int("SIEMHUB_BATCH_MAX_EVENTS", default=500)
+SIEMHUB_BATCH_MAX_EVENTS = env.int("SIEMHUB_BATCH_MAX_EVENTS", default=1000)
 SIEMHUB_BACKOFF_INITIAL_S = env.float("SIEMHUB_BACKOFF_INITIAL_S", default=1.0)
 SIEMHUB_BACKOFF_MAX_S = env.float("SIEMHUB_BACKOFF_MAX_S", default=300.0)
 SIEMHUB_SWEEP_INTERVAL_S = env.float("SIEMHUB_SWEEP_INTERVAL_S", default=10.0)
