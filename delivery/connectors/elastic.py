@@ -173,11 +173,15 @@ class ElasticConnector(Connector):
             )
         answer = json_or_none(response.body)
         items = answer.get("items") if isinstance(answer, dict) else None
-        if not isinstance(items, list) or len(items) != len(request.event_ids):
+        if not isinstance(items, list) or len(items) != len(request.event_ids) or not _ids_line_up(request, items):
             # Not a bulk answer for this request (wrong server, proxy page, or the ES 7.10
             # item-count bug Logstash guards against): nothing is known to be indexed.
             product = response.headers.get("x-elastic-product", "")
-            why = "no X-Elastic-Product header: is this URL Elasticsearch?" if not product else "item count mismatch"
+            why = (
+                "item mismatch: count or _id differs from the request"
+                if product
+                else "no X-Elastic-Product header: is this URL Elasticsearch?"
+            )
             return SendResult(
                 outcome=Outcome.RETRY,
                 status_code=response.status_code,
@@ -241,6 +245,15 @@ class ElasticConnector(Connector):
         if self.config.get("username") and self.secrets.get("password"):
             values.append(self._headers()["Authorization"].split(" ", 1)[1])
         return safe_detail(text, values)
+
+
+def _ids_line_up(request: OutboundRequest, items: list[Any]) -> bool:
+    """Items answer the actions in order; an item naming another ``_id`` means they do not."""
+    for event_id, item in zip(request.event_ids, items):
+        result = next(iter(item.values()), {}) if isinstance(item, dict) and item else {}
+        if isinstance(result, dict) and result.get("_id") not in (None, event_id):
+            return False
+    return True
 
 
 def _item_outcome(status: int | None) -> Outcome:

@@ -184,6 +184,9 @@ def test_2xx_without_bulk_answer_is_not_delivered() -> None:
     short = json.dumps({"errors": False, "items": [{"create": {"status": 201}}]}).encode()
     result = conn.parse_response(req, response(200, short, {"X-Elastic-Product": "Elasticsearch"}))
     assert result.outcome is Outcome.RETRY and "mismatch" in result.detail
+    swapped = bulk_answer([(EVENTS[1]["id"], 201, None), (EVENTS[0]["id"], 201, None)])
+    result = conn.parse_response(req, response(200, swapped, {"X-Elastic-Product": "Elasticsearch"}))
+    assert result.outcome is Outcome.RETRY and not result.per_event
 
 
 def test_parse_whole_request_errors() -> None:
