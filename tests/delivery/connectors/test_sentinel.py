@@ -298,3 +298,16 @@ def test_round_trip_oversized_event_alone_gets_413() -> None:
         assert [r.outcome for _, _, r in results] == [Outcome.OK, Outcome.DEAD, Outcome.OK]
         assert results[1][1].status_code == 413 and results[1][2].splittable
         assert results[1][0].event_ids == (events[1]["id"],)
+
+
+@pytest.mark.skipif(not real_ocsf_available(), reason="delivery/formats/ocsf.py not written yet")
+def test_round_trip_with_the_real_ocsf_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real OCSF encoder's output fits the declared stream (OcsfClassUid is an int)."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "delivery.formats.ocsf")
+    with receiver() as az:
+        [(_, resp, result)] = send_all(connector(az.url, authority=az.url), EVENTS)
+        assert resp.status_code == 204 and result.outcome is Outcome.OK, result.detail
+        assert all(isinstance(row["OcsfClassUid"], int) for row in az.rows)
+        assert az.dropped_columns == set()
