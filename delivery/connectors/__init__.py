@@ -11,6 +11,7 @@ from delivery.connectors.elastic import ElasticConnector
 from delivery.connectors.sentinel import SentinelConnector
 from delivery.connectors.sentinel_legacy import SentinelLegacyConnector
 from delivery.connectors.splunk import SplunkConnector
+from delivery.connectors.syslog import SyslogConnector
 from delivery.connectors.sumo import SumoConnector
 from delivery.connectors.webhook import WebhookConnector
 from delivery.connectors.xsiam import XsiamConnector
@@ -26,6 +27,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         SumoConnector,
         XsiamConnector,
         WebhookConnector,
+        SyslogConnector,
     )
 }
 
