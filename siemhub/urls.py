@@ -8,4 +8,5 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("metrics", ops_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("", include("integrations.urls")),  # pages: login/logout, / → Settings → SIEM
 ]
