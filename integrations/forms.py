@@ -183,6 +183,8 @@ class ConfigFieldsForm(ServiceValidatedForm):
             "field": self[name],
             "secret": name in self.connector.secret_fields,
             "stored": name in self.stored_secrets,
+            # Only an optional secret may be removed; a required one can only be replaced.
+            "clearable": not self.connector.config_form.base_fields[name].required,
             "clear_name": self.clear_name(name),
             "show_when": (self.add_prefix(rule[0]), rule[1]) if rule else None,
             "wide": isinstance(self.fields[name].widget, forms.Textarea),

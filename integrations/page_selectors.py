@@ -127,14 +127,9 @@ def _body_text(body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
             note = "gzip-compressed on the wire; shown decompressed"
         except OSError:
             return f"<{len(body)} bytes of binary data>", ""
-    text = body.decode("utf-8", "replace")
-    stripped = text.strip()
-    if stripped.startswith(("{", "[")) and "\n" not in stripped:
-        try:  # a single JSON document: pretty-print it
-            text = orjson.dumps(orjson.loads(stripped), option=orjson.OPT_INDENT_2).decode()
-        except orjson.JSONDecodeError:
-            pass
-    return text, note
+    # Byte for byte, never re-formatted: re-serializing JSON would change how numbers such as
+    # Splunk's ``"time":1717171717.123`` are written, and the preview promises the real bytes.
+    return body.decode("utf-8", "replace"), note
 
 
 def payload_preview(

@@ -217,9 +217,8 @@
         }
         summary.textContent = res.data.summary;
         var rows = res.data.results.map(function (r) {
-          var result = h("td", {}, [
-            h("span", { "class": "match " + (r.matches ? "match--yes" : "match--no"), text: r.matches ? "Sent" : "Skipped" }),
-            r.reason ? h("span", { "class": "small muted block", text: r.reason }) : null
+          var result = h("td", { "class": "nowrap" }, [
+            h("span", { "class": "match " + (r.matches ? "match--yes" : "match--no"), text: r.matches ? "Sent" : "Skipped" })
           ]);
           var tags = r.tags.map(function (t) { return h("code", { "class": "chip chip--sm", text: t }); });
           return h("tr", { "class": r.matches ? "is-match" : "is-nomatch" }, [
@@ -227,10 +226,11 @@
             h("td", {}, [h("code", { text: r.type })]),
             h("td", {}, [h("span", { "class": "sev sev--" + r.severity, text: r.severity })]),
             h("td", {}, [r.asset || "—"].concat(tags.length ? [" "] : [], tags)),
-            h("td", { "class": "mono small", text: r.timestamp })
+            h("td", { "class": "mono small nowrap", title: r.timestamp, text: String(r.timestamp).slice(11, 19) }),
+            h("td", { "class": "small muted", text: r.reason })
           ]);
         });
-        if (!rows.length) rows = [h("tr", {}, [h("td", { colspan: "5", "class": "muted", text: "No events yet." })])];
+        if (!rows.length) rows = [h("tr", {}, [h("td", { colspan: "6", "class": "muted", text: "No events yet." })])];
         tbody.replaceChildren.apply(tbody, rows);
       }).catch(function () { summary.textContent = "The check could not run (network error)."; });
     };
