@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from django.utils import timezone
@@ -117,6 +118,17 @@ def _mask_header(name: str, value: str, secrets: list[Any]) -> str:
     return scrub(value, secrets)
 
 
+def _mask_url(url: str, secrets: list[Any]) -> str:
+    """The URL with secrets removed; when the whole URL is the credential (Sumo Logic's HTTP
+    Source), its scheme and host stay visible, since only the path is secret."""
+    masked = scrub(url, secrets)
+    if masked == REDACTED and url:
+        parts = urlsplit(url)
+        if parts.scheme and parts.hostname:
+            return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/{REDACTED}"
+    return masked
+
+
 def _body_text(body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
     """(text, note): gunzip compressed bodies so the preview shows what the SIEM will parse."""
     encoding = next((v for k, v in headers.items() if k.lower() == "content-encoding"), "")
@@ -141,6 +153,9 @@ def payload_preview(
     """
     secret_values = [v for v in secrets.values() if v]
     connector = connector_class(config=config, secrets=secrets)
+    # Connectors that fetch a token before sending (Sentinel's OAuth) add it at send time.
+    token_note = "an access token is added at send time" \
+        if connector_class.authenticate is not Connector.authenticate else ""
     out = []
     for request in connector.build_requests([sample_event()]):
         headers = [(k, _mask_header(k, str(v), secret_values)) for k, v in request.headers.items()]
@@ -151,11 +166,11 @@ def payload_preview(
             body, note = _body_text(request.body, request.headers)
         out.append({
             "method": request.method if request.url else "",
-            "url": scrub(request.url, secret_values),
+            "url": _mask_url(request.url, secret_values),
             "headers": headers,
             "body": scrub(body, secret_values),
             "bytes": len(request.body) or sum(len(f) for f in request.frames),
-            "note": note,
+            "note": " · ".join(n for n in (note, token_note) if n),
         })
     return out
 

@@ -424,3 +424,37 @@ def test_audit_page_shows_actor_time_and_redacted_diff(admin_client, hec):
     assert HEC_TOKEN not in html and OTHER_TOKEN not in html
     only_updates = admin_client.get(reverse("siem-audit"), {"action": "siem.integration.updated"}).content.decode()
     assert "siem.integration.created</span>" not in only_updates
+
+
+PREVIEW_SAMPLES = {
+    "splunk": {"endpoint": "https://splunk.example.com:8088", "token": "tok-1234567890"},
+    "elastic": {"url": "https://es.example.com:9200", "api_key": "id:keyvalue-12345"},
+    "sentinel": {"tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47", "client_id": "11111111-2222-3333-4444-555555555555",
+                 "client_secret": "cs-secret-value-1", "dcr_endpoint": "https://my-dce.eastus-1.ingest.monitor.azure.com",
+                 "dcr_rule_id": "dcr-0123456789abcdef0123456789abcdef"},
+    "sentinel_legacy": {"workspace_id": "72f988bf-86f1-41af-91ab-2d7cd011db47", "shared_key": "c2hhcmVkLWtleS12YWx1ZQ=="},
+    "datadog": {"api_key": "dd-api-key-value-1234"},
+    "sumo": {"url": "https://collectors.sumologic.com/receiver/v1/http/SECRETCODE1234567"},
+    "syslog": {"host": "siem.example.com", "protocol": "tcp", "format": "cef"},
+    "xsiam": {"url": "https://api-t.xdr.us.paloaltonetworks.com/logs/v1/event", "api_key": "xsiam-key-secret-987",
+              "api_key_id": "7"},
+    "webhook": {"endpoint": "https://hooks.example.com/x", "secret": "hook-secret-5555"},
+}
+
+
+@pytest.mark.parametrize("type_", sorted(CONNECTORS))
+def test_preview_of_every_type_never_shows_a_secret(admin_client, type_):
+    sample = PREVIEW_SAMPLES.get(type_)
+    if sample is None:
+        pytest.skip(f"no sample settings for {type_} yet")
+    resp = admin_client.post(reverse("siem-preview"),
+                             {"integration_type": type_, **{f"cfg-{type_}-{k}": v for k, v in sample.items()}})
+    text = resp.content.decode()
+    assert resp.status_code == 200, text
+    requests = resp.json()["requests"]
+    assert requests and all(r["body"] for r in requests)
+    for name in CONNECTORS[type_].secret_fields:
+        if name in sample:
+            assert sample[name] not in text, name
+    if type_ == "sumo":  # the URL is the credential: host shown, path masked
+        assert requests[0]["url"] == "https://collectors.sumologic.com/[REDACTED]"
