@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets as pysecrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -33,9 +33,14 @@ def _actor_name(actor: Any) -> str:
 def audit_record(
     *, action: str, actor: Any, target_type: str, target_id: str, target_name: str,
     changes: Mapping[str, Any], secret_values: list[Any] | tuple[Any, ...] = (),
+    public_keys: Iterable[str] = (),
 ) -> AuditEntry:
-    """Write an audit entry and emit it as an event (secrets scrubbed by name and by value)."""
-    clean = scrub_data(dict(changes), secret_values)
+    """Write an audit entry and emit it as an event (secrets scrubbed by name and by value).
+
+    ``public_keys``: config keys the connector declares non-secret (not in its secret_fields)
+    whose names merely look sensitive, such as ``signature`` or ``auth``.
+    """
+    clean = scrub_data(dict(changes), secret_values, exempt_keys=public_keys)
     entry = AuditEntry.objects.create(
         action=action,
         actor=actor if isinstance(actor, AbstractBaseUser) else None,
@@ -53,6 +58,16 @@ def audit_record(
                  "target_name": target_name, "changes": clean, "audit_id": entry.pk},
     }])
     return entry
+
+
+def _public_keys(integration_type: str) -> tuple[str, ...]:
+    """Config keys of this type that are not secrets (the connector's form minus secret_fields)."""
+    from delivery.connectors import CONNECTORS
+
+    connector = CONNECTORS.get(integration_type)
+    if connector is None:
+        return ()
+    return tuple(k for k in connector.config_form.base_fields if k not in connector.secret_fields)
 
 
 def _secret_markers(secrets: Mapping[str, Any]) -> dict[str, str]:
@@ -93,7 +108,7 @@ def integration_create(
             target_id=str(integration.pk), target_name=name,
             changes={"integration_type": integration_type, "name": name, "enabled": enabled,
                      "config": clean.config, "secrets": _secret_markers(clean.secrets), "filters": clean.filters},
-            secret_values=list(clean.secrets.values()),
+            secret_values=list(clean.secrets.values()), public_keys=_public_keys(integration_type),
         )
     return integration
 
@@ -148,6 +163,7 @@ def integration_update(*, actor: Any, integration: Integration, data: Mapping[st
                 action="siem.integration.updated", actor=actor, target_type="integration",
                 target_id=str(integration.pk), target_name=name, changes=changes,
                 secret_values=list(old_secrets.values()) + list(clean.secrets.values()),
+                public_keys=_public_keys(integration.integration_type),
             )
     return integration
 
@@ -164,7 +180,7 @@ def integration_delete(*, actor: Any, integration: Integration) -> None:
             target_id=str(integration.pk), target_name=integration.name,
             changes={"integration_type": integration.integration_type, "name": integration.name,
                      "config": integration.config, "secrets": _secret_markers(secrets)},
-            secret_values=list(secrets.values()),
+            secret_values=list(secrets.values()), public_keys=_public_keys(integration.integration_type),
         )
         integration.delete()
 

@@ -67,20 +67,25 @@ def scrub(text: str, secrets: Iterable[Any] = ()) -> str:
     return _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
-def scrub_data(value: Any, secrets: Iterable[Any] = ()) -> Any:
-    """Deep copy of JSON-like ``value`` with secret-named keys and secret values redacted."""
+def scrub_data(value: Any, secrets: Iterable[Any] = (), *, exempt_keys: Iterable[str] = ()) -> Any:
+    """Deep copy of JSON-like ``value`` with secret-named keys and secret values redacted.
+
+    ``exempt_keys`` are key names known not to hold secrets although their name looks like it
+    (e.g. a connector's ``signature`` scheme choice); their values are still scrubbed by value.
+    """
     secret_list = list(secrets)
+    exempt = frozenset(exempt_keys)
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
-            if (isinstance(key, str) and SENSITIVE_KEY.search(key) and item not in (None, "", False, True)
-                    and not isinstance(item, (Mapping, list))):
+            if (isinstance(key, str) and key not in exempt and SENSITIVE_KEY.search(key)
+                    and item not in (None, "", False, True) and not isinstance(item, (Mapping, list))):
                 out[key] = REDACTED
             else:
-                out[key] = scrub_data(item, secret_list)
+                out[key] = scrub_data(item, secret_list, exempt_keys=exempt)
         return out
     if isinstance(value, list):
-        return [scrub_data(item, secret_list) for item in value]
+        return [scrub_data(item, secret_list, exempt_keys=exempt) for item in value]
     if isinstance(value, str):
         return scrub(value, secret_list)
     return value

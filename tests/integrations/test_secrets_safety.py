@@ -78,3 +78,17 @@ def test_startup_refuses_missing_malformed_or_wrong_key(tmp_path, rotation):
     assert wrong.returncode != 0 and "cannot decrypt the secrets stored" in wrong.stderr
     if rotation:  # new key first, old key kept: accepted
         assert _check_key(f"{k2},{k1}", db).returncode == 0
+
+
+@pytest.mark.django_db
+def test_audit_keeps_non_secret_choices_but_redacts_secrets():
+    from integrations.models import AuditEntry
+    from integrations.services import integration_create
+
+    integration_create(actor=None, integration_type="webhook", name="hook", config={
+        "endpoint": "https://127.0.0.1:9/h?k=url-embedded-secret-1", "signature": "hmac-sha256",
+        "secret": "url-embedded-secret-1", "auth": "basic", "username": "svc", "password": "pw-zzz-9"})
+    changes = AuditEntry.objects.get().changes
+    assert changes["config"]["signature"] == "hmac-sha256" and changes["config"]["auth"] == "basic"
+    assert changes["config"]["endpoint"] == f"https://127.0.0.1:9/h?k={REDACTED}"
+    assert changes["secrets"] == {"secret": REDACTED, "password": REDACTED}
