@@ -113,6 +113,10 @@ class SyslogTransport:
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
         self.connects = 0  # connections (or UDP sockets) opened: tests read it to see reuse
+        # How long to listen for a peer's verdict (per instance, so tests can be generous).
+        self.tls_settle_s = TLS_SETTLE_S
+        self.udp_icmp_wait_s = UDP_ICMP_WAIT_S
+        self.first_write_wait_s = FIRST_WRITE_WAIT_S
 
     def __repr__(self) -> str:  # never show key material
         return f"<SyslogTransport {self.protocol}://{self.where}>"
@@ -169,7 +173,7 @@ class SyslogTransport:
         """A server that drops a fresh connection right after our first write did not take it:
         typically a TLS port reached with protocol ``tcp`` (our syslog text is not a handshake)."""
         try:
-            answer = self._answer(sock, FIRST_WRITE_WAIT_S)
+            answer = self._answer(sock, self.first_write_wait_s)
         except ConnectionResetError:
             answer = b""
         if answer is not None and answer.startswith(b"\x15\x03"):  # a TLS alert record
@@ -216,7 +220,7 @@ class SyslogTransport:
 
     def _await_rejection(self, tls: ssl.SSLSocket) -> None:
         """Under TLS 1.3 the server's verdict on our certificate comes after the handshake."""
-        if self._answer(tls, min(TLS_SETTLE_S, self.timeout)) == b"":
+        if self._answer(tls, min(self.tls_settle_s, self.timeout)) == b"":
             raise SyslogError(f"{self.where} closed the TLS connection right after the handshake")
 
     def _alive(self, sock: socket.socket) -> bool:
@@ -252,7 +256,7 @@ class SyslogTransport:
         self._answer(self._sock, 0)  # raises an ICMP error left over from the previous request
         for datagram in frames:
             self._sock.send(datagram)
-        self._answer(self._sock, UDP_ICMP_WAIT_S)  # and one caused by these datagrams
+        self._answer(self._sock, self.udp_icmp_wait_s)  # and one caused by these datagrams
 
     def _close(self) -> None:
         sock, self._sock = self._sock, None

@@ -68,11 +68,22 @@ def free_port(kind: int) -> int:
         return sock.getsockname()[1]
 
 
-def _listening(port: int, udp: bool) -> bool:
-    """Whether 127.0.0.1:port is bound (UDP) or listening (TCP), from /proc/net."""
+def _listening(port: int, udp: bool, pid: int) -> bool:
+    """Whether *process pid* has 127.0.0.1:port bound (UDP) or listening (TCP), from /proc.
+
+    Checking the owner matters: a free port is chosen before rsyslogd binds it, and another
+    process (a parallel test run) may take it meanwhile; rsyslogd then only logs the clash.
+    """
     table = Path("/proc/net/udp" if udp else "/proc/net/tcp").read_text().splitlines()[1:]
-    wanted = f"0100007F:{port:04X}"
-    return any(cols[1] == wanted and cols[3] == ("07" if udp else "0A") for cols in (line.split() for line in table))
+    wanted, state = f"0100007F:{port:04X}", ("07" if udp else "0A")
+    inodes = {cols[9] for cols in (line.split() for line in table) if cols[1] == wanted and cols[3] == state}
+    if not inodes:
+        return False
+    try:
+        fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:
+        return False
+    return any(f"socket:[{inode}]" in fds for inode in inodes)
 
 
 def make_pki(folder: Path) -> dict[str, str]:
@@ -133,7 +144,9 @@ class RsyslogReceiver:
         self.ports: dict[str, int] = {}
 
     def start(self, attempts: int = 3) -> RsyslogReceiver:
-        for _ in range(attempts):  # a free port can be taken between choosing and binding it
+        """Start rsyslogd; a restart keeps the ports (clients hold connections to them)."""
+        restart = bool(self.ports)
+        for _ in range(1 if restart else attempts):  # a free port can be taken before rsyslogd binds it
             if not self.ports:
                 self.ports = {"tcp": free_port(socket.SOCK_STREAM), "udp": free_port(socket.SOCK_DGRAM),
                               "tls": free_port(socket.SOCK_STREAM), "mtls": free_port(socket.SOCK_STREAM)}  # fmt: skip
@@ -145,19 +158,21 @@ class RsyslogReceiver:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )  # fmt: skip
             log.close()
-            if self._wait_listening(5.0):
+            if self._wait_listening(10.0):
                 return self
             self.stop()
-            self.ports = {}
+            if not restart:
+                self.ports = {}
         raise RuntimeError(f"rsyslogd did not start: {self.log()[-2000:]}")
 
     def _wait_listening(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
+            if self.proc is None or self.proc.poll() is not None:
                 return False
-            if _listening(self.ports["udp"], True) and all(
-                _listening(self.ports[k], False) for k in ("tcp", "tls", "mtls")
+            pid = self.proc.pid
+            if _listening(self.ports["udp"], True, pid) and all(
+                _listening(self.ports[k], False, pid) for k in ("tcp", "tls", "mtls")
             ):
                 return True
             time.sleep(0.02)

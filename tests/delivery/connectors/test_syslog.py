@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from delivery.connectors import get_connector
 from delivery.connectors.base import OutboundRequest, Outcome, TransportResponse
@@ -184,6 +186,22 @@ def test_transport_errors_are_retried_with_the_sentence():
     assert result.outcome is Outcome.RETRY and result.detail == "Connection refused by 127.0.0.1:9"
 
 
+@pytest.mark.parametrize("field", ["id", "type", "org_id"])
+@settings(max_examples=150, deadline=None)
+@given(value=st.text(min_size=1))
+def test_any_event_string_round_trips_through_structured_data(field, value):
+    conn = connector(format="rfc5424", protocol="tls")
+    event = {**EVENTS[1], field: value}
+    [raw] = deframe_octet_counting(conn.message(event)[0])
+    parsed = parse_rfc5424(raw.decode())
+    expected = {"eventId": EVENTS[1]["id"], "type": EVENTS[1]["type"], "severity": "low", "orgId": "acme"}
+    expected[{"id": "eventId", "type": "type", "org_id": "orgId"}[field]] = value
+    assert parsed["sd"] == {"siemhub@32473": expected}
+    assert parsed["msgid"] == fmt.msgid_for(event["type"]) and parsed["hostname"] == "gw-1"
+    body = json.loads(parsed["msg"])
+    assert body["id" if field == "id" else "event" if field == "type" else "org_id"] == value
+
+
 @pytest.mark.parametrize(
     "bad", [{"protocol": "sctp"}, {"format": "json"}, {"facility": "local9"}, {"port": "x"}, {"framing": "nul"}]
 )
@@ -245,6 +263,15 @@ def test_form_checks_the_client_pair(tmp_path):
     bad = form(client_cert=pki["client_cert"], client_key=other["client_key"])
     assert not bad.is_valid() and "client_key" in bad.errors
     assert other["client_key"] not in json.dumps(bad.errors)
+    # An encrypted key is refused at once (the ssl module would otherwise prompt on a terminal).
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(pki["client_key"].encode(), None)
+    locked = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+    ).decode()
+    encrypted = form(client_cert=pki["client_cert"], client_key=locked)
+    assert not encrypted.is_valid() and "the key unencrypted" in encrypted.errors["client_key"][0]
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
@@ -339,6 +366,7 @@ def test_refused_tcp_and_unreachable_udp_are_clear_errors():
     assert response.status_code is None and response.error == f"Connection refused by 127.0.0.1:{port}"
     uport = free_port(socket.SOCK_DGRAM)
     udp = SyslogTransport(host="127.0.0.1", port=uport, protocol="udp", timeout=2)
+    udp.udp_icmp_wait_s = 2  # returns as soon as the ICMP error is there; generous for a loaded CI
     error = udp.send(OutboundRequest(body=b"x", frames=(b"x",))).error
     assert error == f"127.0.0.1:{uport} is not accepting UDP syslog (ICMP port unreachable)"
 

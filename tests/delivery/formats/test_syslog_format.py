@@ -143,3 +143,17 @@ def test_fit_datagram_drops_structured_data_that_alone_is_too_big():
     head_nosd = b"<134>1 - h siemhub - t -"
     out, cut = fmt.fit_datagram(head_sd, head_nosd, b"m" * 100, 480)
     assert cut and len(out) <= 480 and out.startswith(head_nosd + b" mmm")
+
+
+SD_PARAMS = ("eventId", "type", "severity", "orgId")
+
+
+@settings(max_examples=300, deadline=None)
+@given(field=st.sampled_from(SD_PARAMS), value=st.text(), msg=st.text())
+def test_any_sd_value_round_trips_without_touching_other_params(field, value, msg):
+    params = {name: f"v-{name}" for name in SD_PARAMS} | {field: value}
+    head = fmt.head(prival=134, timestamp="2024-05-31T16:08:37.123000Z", hostname="h", msgid="m",
+                    structured_data=fmt.structured_data(params))  # fmt: skip
+    parsed = parse_rfc5424(fmt.message(head, msg.encode()).decode())
+    assert parsed["sd"] == {fmt.SD_ID: params}  # exact value, same params, nothing forged
+    assert parsed["msg"] == msg and (parsed["hostname"], parsed["msgid"]) == ("h", "m")
