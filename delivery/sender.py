@@ -166,7 +166,7 @@ class BatchRun:
         )
         self.attempts.append(
             AttemptRecord(started, duration_ms, result.status_code, outcome_label, len(ids), delivered, dead,
-                          len(request.body), "" if outcome_label == "ok" else detail)
+                          len(request.body), detail)  # an OK may carry a notice (UDP truncation)
         )
         return stop
 
