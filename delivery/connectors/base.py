@@ -228,11 +228,15 @@ class Connector(ABC):
     def parse_response(self, request: OutboundRequest, response: TransportResponse) -> SendResult:
         """Default: 2xx OK; network, 408/429/5xx and auth errors RETRY; other 4xx DEAD."""
         outcome, splittable = classify_http(response)
+        return self.result(response, outcome, splittable)
+
+    def result(self, response: TransportResponse, outcome: Outcome, splittable: bool = False) -> SendResult:
+        """A whole-request SendResult: Retry-After read, the error described unless OK."""
         return SendResult(
             outcome=outcome,
             status_code=response.status_code,
             retry_after_s=parse_retry_after(response.headers),
-            detail=self.describe_error(response) if outcome is not Outcome.OK else "",
+            detail="" if outcome is Outcome.OK else self.describe_error(response),
             splittable=splittable,
         )
 
@@ -308,3 +312,27 @@ def chunk_encoded(
     if current:
         groups.append(current)
     return groups
+
+
+def json_array(parts: Sequence[bytes]) -> bytes:
+    """``[a,b,c]`` from already-encoded JSON values (pairs with ``overhead=2, separator=1``)."""
+    return b"[" + b",".join(parts) + b"]"
+
+
+def requests_for_groups(
+    groups: Sequence[Sequence[tuple[str, bytes]]],
+    *,
+    url: str,
+    headers: Mapping[str, str],
+    frame: Any,
+) -> list[OutboundRequest]:
+    """One OutboundRequest per group from ``chunk_encoded``; ``frame(parts) -> body``."""
+    return [
+        OutboundRequest(
+            body=frame([body for _, body in group]),
+            headers=headers,
+            url=url,
+            event_ids=tuple(event_id for event_id, _ in group),
+        )
+        for group in groups
+    ]

@@ -62,6 +62,8 @@ from delivery.connectors.base import (
     SendResult,
     TransportResponse,
     chunk_encoded,
+    json_array,
+    requests_for_groups,
     classify_http,
     parse_retry_after,
 )
@@ -245,15 +247,7 @@ class SentinelConnector(Connector):
         groups = chunk_encoded(
             encoded, max_events=self.limits.max_events, max_bytes=self.limits.max_bytes, overhead=2, separator=1
         )
-        return [
-            OutboundRequest(
-                body=gzip_body(b"[" + b",".join(body for _, body in group) + b"]"),
-                headers=headers,
-                url=url,
-                event_ids=tuple(eid for eid, _ in group),
-            )
-            for group in groups
-        ]
+        return requests_for_groups(groups, url=url, headers=headers, frame=lambda parts: gzip_body(json_array(parts)))
 
     # -- answers ---------------------------------------------------------------------------
     def parse_response(self, request: OutboundRequest, response: TransportResponse) -> SendResult:
@@ -264,13 +258,7 @@ class SentinelConnector(Connector):
             self._token = ""
         if response.status_code == 413:
             outcome, splittable = Outcome.DEAD, True
-        return SendResult(
-            outcome=outcome,
-            status_code=response.status_code,
-            retry_after_s=parse_retry_after(response.headers),
-            detail="" if outcome is Outcome.OK else self.describe_error(response),
-            splittable=splittable,
-        )
+        return self.result(response, outcome, splittable)
 
     def describe_error(self, response: TransportResponse) -> str:
         code = response.status_code

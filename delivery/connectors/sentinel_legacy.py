@@ -48,7 +48,6 @@ from delivery.connectors.base import (
     TransportResponse,
     chunk_encoded,
     classify_http,
-    parse_retry_after,
 )
 from delivery.connectors.fields import UrlField
 from delivery.formats.jsonenc import dumps, dumps_str
@@ -159,13 +158,7 @@ class SentinelLegacyConnector(Connector):
         code = _error_code(response.body)
         if response.status_code == 400 and code != "InvalidDataFormat":
             outcome, splittable = Outcome.RETRY, False  # configuration, not data: dead-lettering would not help
-        return SendResult(
-            outcome=outcome,
-            status_code=response.status_code,
-            retry_after_s=parse_retry_after(response.headers),
-            detail="" if outcome is Outcome.OK else self.describe_error(response),
-            splittable=splittable,
-        )
+        return self.result(response, outcome, splittable)
 
     def describe_error(self, response: TransportResponse) -> str:
         answer = json_or_none(response.body)

@@ -39,7 +39,7 @@ from delivery.connectors.base import (
     bool_config,
     chunk_encoded,
     classify_http,
-    parse_retry_after,
+    requests_for_groups,
     short_text,
 )
 from delivery.connectors.fields import UrlField
@@ -138,17 +138,8 @@ class SplunkConnector(Connector):
         encoded = [(str(e["id"]), self._envelope(e)) for e in events]
         url = hec_url(self.config["endpoint"])
         headers = self._headers()
-        return [
-            OutboundRequest(
-                body=b"\n".join(body for _, body in group),
-                headers=headers,
-                url=url,
-                event_ids=tuple(eid for eid, _ in group),
-            )
-            for group in chunk_encoded(
-                encoded, max_events=self.limits.max_events, max_bytes=self.limits.max_bytes, separator=1
-            )
-        ]
+        groups = chunk_encoded(encoded, max_events=self.limits.max_events, max_bytes=self.limits.max_bytes, separator=1)
+        return requests_for_groups(groups, url=url, headers=headers, frame=b"\n".join)
 
     def parse_response(self, request: OutboundRequest, response: TransportResponse) -> SendResult:
         outcome, splittable = classify_http(response)
@@ -159,13 +150,7 @@ class SplunkConnector(Connector):
             outcome, splittable = Outcome.DEAD, True
         elif code in CONFIG_CODES:
             outcome, splittable = Outcome.RETRY, False
-        return SendResult(
-            outcome=outcome,
-            status_code=response.status_code,
-            retry_after_s=parse_retry_after(response.headers),
-            detail="" if outcome is Outcome.OK else self.describe_error(response),
-            splittable=splittable,
-        )
+        return self.result(response, outcome, splittable)
 
     def describe_error(self, response: TransportResponse) -> str:
         code = _hec_code(response.body)

@@ -56,12 +56,10 @@ from delivery.connectors.base import (
     HttpConfigForm,
     Limits,
     OutboundRequest,
-    Outcome,
     SendResult,
     TransportResponse,
     chunk_encoded,
     classify_http,
-    parse_retry_after,
 )
 from delivery.connectors.fields import UrlField
 from delivery.formats.native import to_native
@@ -179,13 +177,7 @@ class XsiamConnector(Connector):
 
     def parse_response(self, request: OutboundRequest, response: TransportResponse) -> SendResult:
         outcome, splittable = classify_http(response)
-        return SendResult(
-            outcome=outcome,
-            status_code=response.status_code,
-            retry_after_s=parse_retry_after(response.headers),
-            detail="" if outcome is Outcome.OK else self.describe_error(response),
-            splittable=splittable,
-        )
+        return self.result(response, outcome, splittable)
 
     def describe_error(self, response: TransportResponse) -> str:
         code = response.status_code
