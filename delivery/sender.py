@@ -38,7 +38,7 @@ from delivery.models import Delivery, DeliveryAttempt, Sender
 from delivery.retry import backoff_seconds
 from delivery.transports import transport_for
 from integrations.models import Integration, IntegrationStatus
-from siemhub.redaction import remember_secrets, scrub
+from siemhub.redaction import SENSITIVE_KEY, remember_secrets, scrub
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,13 @@ class BatchRun:
         return scrub(text, self.connector.secrets.values())[:256]
 
     def send_raw(self, request: OutboundRequest) -> TransportResponse:
-        return self.transport.send(request, headers=dict(self.connector.request_headers(request)))
+        headers = dict(self.connector.request_headers(request))
+        # Derived credentials (a Basic header's base64, a fetched bearer token) are secrets too:
+        # remember them so an echo of them in a response is scrubbed like the raw secret.
+        remember_secrets([v for k, v in headers.items() if SENSITIVE_KEY.search(k)]
+                         + [v.split(" ", 1)[1] for k, v in headers.items()
+                            if k.lower() == "authorization" and " " in v])
+        return self.transport.send(request, headers=headers)
 
     def run(self) -> None:
         requests = self._build(self.events)

@@ -9,4 +9,4 @@ application = get_asgi_application()
 
 from siemhub.startup import verify_encryption_key_or_exit  # noqa: E402
 
-verify_encryption_key_or_exit()
+verify_encryption_key_or_exit(exit_code=4)

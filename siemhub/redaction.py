@@ -19,8 +19,11 @@ REDACTED = "[REDACTED]"
 MIN_SECRET_LEN = 4
 
 SENSITIVE_KEY = re.compile(r"API|TOKEN|KEY|SECRET|PASS|SIGNATURE|AUTH|CREDENTIAL|COOKIE", re.I)
+# An auth header's value, in text ("Authorization: Basic abc") or echoed back as JSON
+# ('"authorization": "Basic abc"'): the scheme word and the credential after it.
 _AUTH_HEADER = re.compile(
-    r"(?i)\b(authorization|dd-api-key|x-api-key|api-key|x-xdr-auth-id|cookie)(\s*[:=]\s*)([^\s,;]+(?:\s+[^\s,;]+)?)"
+    r"(?i)\b(authorization|dd-api-key|x-api-key|api-key|x-xdr-auth-id|cookie)"
+    r"(\"?\s*[:=]\s*\"?)([^\s,;\"]+(?:[ ]+[^\s,;\"]+)?)"
 )
 
 _lock = threading.Lock()

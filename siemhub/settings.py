@@ -179,6 +179,10 @@ CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the DB connection after every task by default: one new
+# PostgreSQL connection per kick. Reuse it (measured: PostgreSQL CPU per event roughly halved
+# for single-event ingest).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 
 # --- siemhub ------------------------------------------------------------------------------
 SIEM_DEAD_LETTER_PATH = env.str("SIEM_DEAD_LETTER_PATH", default=str(VAR_DIR / "dead-letters.jsonl"))

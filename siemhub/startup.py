@@ -59,9 +59,11 @@ def verify_encryption_key() -> None:
         EncryptionCanary.objects.create(value=CANARY_PLAINTEXT)
 
 
-def verify_encryption_key_or_exit() -> None:
+def verify_encryption_key_or_exit(exit_code: int = 78) -> None:
+    """Exit with ``exit_code`` unless the key is right. WSGI passes 4: gunicorn treats a worker
+    exiting with 4 (APP_LOAD_ERROR) as fatal and stops, instead of rebooting it forever."""
     try:
         verify_encryption_key()
     except EncryptionKeyError as exc:
         sys.stderr.write(f"siemhub: refusing to start: {exc}\n")
-        raise SystemExit(78) from exc
+        raise SystemExit(exit_code) from exc
