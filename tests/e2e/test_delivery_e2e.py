@@ -270,6 +270,7 @@ def test_receiver_503_outage_then_recovery_delivers_everything_in_order_once(e2e
         assert hec.event_ids() == ids  # all of them, in order, none twice
         assert timeline.answers.count(503) >= 3, timeline.answers  # several retries during the outage
         assert DeadLetter.objects.count() == 0
+        e2e.wait_until(lambda: api.integration(pk)["status"] == "success", "the status went back to success")
         state = api.integration(pk)
         assert state["status"] == "success" and state["error_count"] == 0 and state["last_error"] == ""
 
@@ -298,6 +299,9 @@ def test_429_retry_after_is_honoured(e2e: E2E, api: Api):
         assert gap >= retry_after, f"resent {gap:.2f} s after a 429 with Retry-After: {retry_after:g}"
         assert gap < retry_after + 5
         assert hec.event_ids() == ids
+        # The receiver answers before the worker commits its attempt row: wait for the record.
+        e2e.wait_until(lambda: len(api.get(f"/v1/settings/siem/{pk}/deliveries").json()) >= 2,
+                       "the 200 attempt was recorded")
         log = api.get(f"/v1/settings/siem/{pk}/deliveries").json()
         assert [a["status_code"] for a in log][-2:] == [200, 429]  # newest first
 
@@ -326,7 +330,8 @@ def test_400_for_one_batch_does_not_block_the_events_behind_it(e2e: E2E, api: Ap
         assert str(dead.event_id) == ids[3] and "Invalid data format" in dead.error
         listed = api.get(f"/v1/settings/siem/dead-letters?integration_id={pk}").content.decode()
         assert ids[3] in listed
-        assert api.integration(pk)["status"] == "success"
+        # The receiver answers before the worker commits the outcome: wait for the status.
+        e2e.wait_until(lambda: api.integration(pk)["status"] == "success", "the status went back to success")
 
 
 # --- 4. a worker killed in the middle of a batch --------------------------------------------
