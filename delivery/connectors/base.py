@@ -166,15 +166,16 @@ def short_text(body: bytes, limit: int = 200) -> str:
 
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-CONFIG_ERROR_STATUS = frozenset({401, 403, 404, 407})
+CONFIG_ERROR_STATUS = frozenset({401, 403, 404, 407, 410})
 
 
 def classify_http(resp: TransportResponse) -> tuple[Outcome, bool]:
     """Default HTTP classification: (outcome, splittable).
 
-    2xx → OK. Network errors, 408/425/429/5xx (but 501) → RETRY. 401/403/404/407 are
-    configuration errors (wrong token, wrong URL): retried with backoff rather than dropped, so
-    that fixing the credential delivers what was waiting (peers drop data here). 400/413/422 and
+    2xx → OK. Network errors, 408/425/429/5xx (but 501) → RETRY. 401/403/404/407/410 are
+    configuration errors (wrong token, wrong URL, an endpoint the receiver retired): retried with
+    backoff rather than dropped, so that fixing the configuration delivers what was waiting
+    (peers drop data here). 400/413/422 and
     other 4xx → DEAD and splittable: one bad or oversized event may be the cause.
     """
     code = resp.status_code
@@ -248,6 +249,7 @@ class Connector(ABC):
             401: "authentication failed: check the credential",
             403: "the credential was refused (forbidden): check its permissions",
             404: "the URL was not found: check the endpoint path",
+            410: "the receiver says this endpoint is gone: update the URL or disable the integration",
             408: "the destination timed out reading the request",
             413: "the request was too large for the destination",
             429: "the destination is rate limiting (429)",
