@@ -60,7 +60,3 @@ def sender_lock(integration_id: str) -> Iterator[Sender | None]:
             lease_owner="", lease_expires_at=None
         )
 
-
-def holds_row_lock() -> bool:
-    """True where the lock is a row lock held by the surrounding transaction."""
-    return connection.vendor == "postgresql"

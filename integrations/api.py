@@ -7,7 +7,6 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -18,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from delivery import selectors as delivery_selectors
-from delivery.models import Delivery
 from delivery.services import event_emit
 from integrations import selectors, services
 from integrations.models import Integration
@@ -239,10 +237,3 @@ class EventIngestView(APIView):
         ids = event_emit(events)
         return Response({"accepted": len(ids), "ids": ids}, status=status.HTTP_202_ACCEPTED)
 
-
-def status_counts() -> dict[str, int]:
-    return {r["status"]: r["n"] for r in Integration.objects.values("status").annotate(n=Count("id"))}
-
-
-def pending_total() -> int:
-    return Delivery.objects.count()

@@ -38,10 +38,6 @@ def remember_secrets(values: Iterable[Any]) -> None:
             _known.update(fresh)
 
 
-def known_secrets() -> frozenset[str]:
-    return frozenset(_known)
-
-
 def _flatten(values: Iterable[Any]) -> Iterable[str]:
     for value in values:
         if isinstance(value, str):
