@@ -210,7 +210,9 @@ class RsyslogReceiver:
         # surrogateescape: a test that sends junk (a TLS ClientHello to the plain port) must not
         # make every other test's messages unreadable.
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        # rsyslogd may be mid-write: only lines it has finished (ending in a newline) count.
+        complete = text[: text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
     def wait_for(
         self, predicate: Callable[[dict[str, Any]], bool], count: int, timeout: float = 10.0
