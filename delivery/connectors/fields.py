@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django import forms
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")  # Azure tenant / client / workspace ids
 
 
 def validate_http_url(value: str) -> str:

@@ -67,7 +67,7 @@ from delivery.connectors.base import (
     classify_http,
     parse_retry_after,
 )
-from delivery.connectors.fields import UrlField
+from delivery.connectors.fields import GUID, UrlField
 from delivery.formats.jsonenc import dumps, dumps_str
 from delivery.formats.schema import render
 from delivery.formats.timefmt import iso_utc, parse_iso
@@ -76,7 +76,6 @@ DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 SCOPE = "https://monitor.azure.com//.default"
 API_VERSION = "2023-01-01"
 REFRESH_MARGIN_S = 300.0
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _STREAM = re.compile(r"^(Custom|Microsoft)-[A-Za-z0-9_]{1,200}$")
 
 # AADSTS codes → what the admin should fix (Microsoft Entra error reference).
@@ -112,7 +111,7 @@ class SentinelForm(HttpConfigForm):
         data["stream_name"] = data.get("stream_name") or "Custom-SiemhubEvents"
         data["authority_host"] = data.get("authority_host") or DEFAULT_AUTHORITY
         for key in ("tenant_id", "client_id"):
-            if data.get(key) and not _GUID.match(data[key].strip()):
+            if data.get(key) and not GUID.match(data[key].strip()):
                 self.add_error(key, "Expected a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.")
         if data.get("dcr_rule_id") and not re.match(r"^dcr-[0-9a-fA-F]{32}$", data["dcr_rule_id"].strip()):
             self.add_error("dcr_rule_id", "Expected the DCR immutable ID: dcr- followed by 32 hex digits.")

@@ -49,7 +49,7 @@ from delivery.connectors.base import (
     chunk_encoded,
     classify_http,
 )
-from delivery.connectors.fields import UrlField
+from delivery.connectors.fields import GUID, UrlField
 from delivery.formats.jsonenc import dumps, dumps_str
 from delivery.formats.schema import render
 from delivery.formats.timefmt import epoch_ms, parse_iso
@@ -58,7 +58,6 @@ API_PATH = "/api/logs"
 API_VERSION = "2016-04-01"
 TIME_FIELD = "EventTime"
 _LOG_TYPE = re.compile(r"^[A-Za-z0-9_]{1,100}$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 ERROR_HINTS: dict[str, str] = {
     "InvalidAuthorization": "Azure refused the SharedKey signature: check workspace_id and shared_key (primary or secondary key) and the server clock",
     "InactiveCustomer": "the workspace is deleted or inactive",
@@ -79,7 +78,7 @@ class SentinelLegacyForm(HttpConfigForm):
         data["log_type"] = data.get("log_type") or "SiemhubEvents"
         if not _LOG_TYPE.match(data["log_type"]):
             self.add_error("log_type", "Letters, digits and underscores only, at most 100 characters.")
-        if data.get("workspace_id") and not _GUID.match(data["workspace_id"].strip()):
+        if data.get("workspace_id") and not GUID.match(data["workspace_id"].strip()):
             self.add_error("workspace_id", "Expected the workspace ID, a GUID.")
         if data.get("shared_key"):
             try:
