@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from delivery.formats.jsonenc import dumps
@@ -90,9 +91,8 @@ def dead_letter_replay(*, ids: Sequence[int] | None = None, integration_id: str 
         Delivery.objects.bulk_create(
             [Delivery(integration_id=iid, event_id=eid, attempts=0) for _, iid, eid in rows]
         )
-        DeadLetter.objects.filter(id__in=[r[0] for r in rows]).update(replayed_at=now)
-        from django.db.models import F
-
-        DeadLetter.objects.filter(id__in=[r[0] for r in rows]).update(replay_count=F("replay_count") + 1)
+        DeadLetter.objects.filter(id__in=[r[0] for r in rows]).update(
+            replayed_at=now, replay_count=F("replay_count") + 1
+        )
         events_stored.send(sender=None, integration_ids=sorted({str(r[1]) for r in rows}))
     return len(rows)

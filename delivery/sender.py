@@ -263,11 +263,7 @@ def _record(integration: Integration, sender: Sender, rows: list[tuple[int, int,
             Delivery.objects.filter(id__in=ids).update(attempts=F("attempts") + 1, last_error=error)
         dead_letters_record(integration_id=str(integration.pk), connector=integration.integration_type,
                             entries=dead_entries)
-        DeliveryAttempt.objects.bulk_create(
-            [DeliveryAttempt(integration_id=integration.pk, created_at=a.started, duration_ms=a.duration_ms,
-                             status_code=a.status_code, outcome=a.outcome, events=a.events, delivered=a.delivered,
-                             dead=a.dead, bytes=a.bytes, error=a.error) for a in run.attempts]
-        )
+        attempts_store(integration, run)
         failures = sender.consecutive_failures + 1 if failed else 0
         backoff = (
             backoff_seconds(failures, initial=settings.SIEMHUB_BACKOFF_INITIAL_S,
@@ -288,6 +284,15 @@ def _record(integration: Integration, sender: Sender, rows: list[tuple[int, int,
     logger.info(
         "integration %s: %d delivered, %d dead-lettered, %d to retry in %d request(s)",
         integration.pk, len(run.delivered), len(dead_entries), sum(len(v) for v in retry_rows.values()), len(run.attempts),
+    )
+
+
+def attempts_store(integration: Integration, run: BatchRun, *, is_test: bool = False) -> None:
+    """One DeliveryAttempt row per request the run made."""
+    DeliveryAttempt.objects.bulk_create(
+        [DeliveryAttempt(integration_id=integration.pk, created_at=a.started, duration_ms=a.duration_ms,
+                         status_code=a.status_code, outcome=a.outcome, events=a.events, delivered=a.delivered,
+                         dead=a.dead, bytes=a.bytes, error=a.error, is_test=is_test) for a in run.attempts]
     )
 
 
@@ -333,11 +338,7 @@ def integration_send_test(integration: Integration) -> tuple[bool, str]:
     run = BatchRun(connector, transport_for(f"test:{integration.pk}", connector), [build_test_event(integration)])
     run.run()
     now = timezone.now()
-    DeliveryAttempt.objects.bulk_create(
-        [DeliveryAttempt(integration_id=integration.pk, created_at=a.started, duration_ms=a.duration_ms,
-                         status_code=a.status_code, outcome=a.outcome, events=a.events, delivered=a.delivered,
-                         dead=a.dead, bytes=a.bytes, error=a.error, is_test=True) for a in run.attempts]
-    )
+    attempts_store(integration, run, is_test=True)
     status_update(integration, run, dead_count=len(run.dead), now=now)
     if run.delivered:
         return True, f"Test event delivered to {connector.label}."
